@@ -1,0 +1,134 @@
+"""The reproducibility artifact (``repro-artifact/1``), as pydantic models.
+
+These models are the single source of the artifact format: ``repro schema
+artifact`` prints their JSON Schema, and the writer serialises them.  Fields
+that vary between two runs of the same bundle on the same machine are only
+times and durations (``started_at``, ``finished_at``, ``duration_s``), so
+artifacts can be compared with those keys removed.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from harness.compare import Comparison
+from harness.sandbox.base import Limits, RunStatus
+
+ARTIFACT_SCHEMA = "repro-artifact/1"
+
+
+class Verdict(str, enum.Enum):
+    VERIFIED = "verified"
+    FALSIFIED = "falsified"
+    UNVERIFIED = "unverified"
+    ERROR = "error"
+
+
+class Evidence(str, enum.Enum):
+    DATA = "data"          # computed from the declared inputs
+    FORMULA = "formula"    # computed from constants, no inputs
+    PROOF = "proof"        # a Lean proof
+    NONE = "none"          # nothing to check
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ToleranceRecord(Record):
+    rel: float | None = None
+    abs: float | None = None
+    reported: bool = False
+    source: Literal["claim", "defaults", "default"] = Field(
+        description="where it came from: the claim, [defaults], or the built-in default (rel 5%)")
+
+
+class StreamRecord(Record):
+    bytes: int = Field(description="bytes the run wrote to the stream, including any not kept")
+    truncated: bool = Field(description="true when only the head and tail were kept")
+    log: str = Field(description="path of the kept log, relative to the artifact")
+    sha256: str = Field(description="sha256 of the log file written beside the artifact")
+    tail: str = Field(description="the last lines of the stream")
+
+
+class RunRecord(Record):
+    backend: str
+    command: list[str] = Field(description="argv as run inside the sandbox")
+    limits: Limits
+    status: RunStatus
+    exit_code: int | None
+    signal: int | None
+    detail: str = ""
+    duration_s: float
+    stdout: StreamRecord
+    stderr: StreamRecord
+    sandbox_log: str = Field(description="the sandbox's own log beside the artifact (varies "
+                                         "between runs: pids, times; not hashed)")
+
+
+class ClaimRecord(Record):
+    id: str
+    kind: Literal["python", "lean", "none"]
+    text: str
+    verdict: Verdict
+    evidence: Evidence
+    flags: list[str] = Field(default_factory=list)
+    reason: str = Field(description="one line a reader understands without the logs")
+    expected: dict[str, Any] | None = None
+    tolerance: ToleranceRecord | None = None
+    computed: dict[str, Any] | None = Field(
+        default=None, description="what the script wrote to result.json")
+    comparisons: list[Comparison] = Field(default_factory=list)
+    run: RunRecord | None = None
+    perturb_reason: str | None = None
+
+
+class FileRecord(Record):
+    path: str
+    size: int
+    sha256: str
+
+
+class BundleRecord(Record):
+    digest: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
+    paper: dict[str, Any] | None = None
+    manifest: dict[str, Any] = Field(description="repro.toml as read")
+    files: list[FileRecord]
+
+
+class Environment(Record):
+    harness_python: str
+    os: str
+    kernel: str
+    machine: str
+    sandbox: dict[str, str]
+    packages: dict[str, str]
+
+
+class Options(Record):
+    backend: str
+    jobs: int
+    claims: list[str] | None = Field(default=None, description="--claim filter, if any")
+
+
+class Artifact(Record):
+    model_config = ConfigDict(extra="forbid", title=ARTIFACT_SCHEMA)
+
+    schema_: Literal["repro-artifact/1"] = Field(default=ARTIFACT_SCHEMA, alias="schema")
+    verdict: Verdict
+    bundle: BundleRecord
+    harness_version: str
+    started_at: str
+    finished_at: str
+    duration_s: float
+    complete: bool = Field(description="false while claims are still running (or if repro was stopped)")
+    options: Options
+    environment: Environment
+    summary: dict[str, int]
+    claims: list[ClaimRecord]
+
+    def to_json(self) -> str:
+        return self.model_dump_json(by_alias=True, indent=2) + "\n"

@@ -1,0 +1,16 @@
+"""Tokens per step as the paper states the formula: 128-token sequences, batches of 3072.
+
+No input file: the value is computed from the two constants the paper gives
+(evidence 'formula'); the product is computed here, not written down.
+"""
+import json
+import os
+
+SEQUENCE_LENGTH = 128
+BATCH_SIZE = 3072
+
+tokens = SEQUENCE_LENGTH * BATCH_SIZE
+print(f"{SEQUENCE_LENGTH} x {BATCH_SIZE} = {tokens}")
+
+with open(os.path.join(os.environ["REPRO_OUT"], "result.json"), "w") as f:
+    json.dump({"tokens_per_step": tokens}, f)

@@ -1,0 +1,104 @@
+"""No result is ever lost: stopping `repro check` still leaves a complete, valid artifact."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.sandbox
+
+
+def write_bundle(root: Path) -> None:
+    root.mkdir()
+    (root / "fast.py").write_text(
+        "import json, os\njson.dump({'x': 1}, open(os.environ['REPRO_OUT'] + '/result.json', 'w'))\n")
+    (root / "slow.py").write_text("import time\ntime.sleep(60)\n")
+    (root / "repro.toml").write_text(
+        'schema = "repro-bundle/1"\n'
+        '[[claim]]\nid = "fast"\ntext = "quick"\nkind = "python"\nscript = "fast.py"\n'
+        'expected = { x = 1 }\n'
+        '[[claim]]\nid = "slow"\ntext = "sleeps"\nkind = "python"\nscript = "slow.py"\n'
+        'expected = { x = 1 }\ntimeout_s = 60\n')
+
+
+def sandbox_processes() -> list[int]:
+    from harness.sandbox.nsjail import HOST_UID
+    pids = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+        zombie = fields.get("State", "").strip().startswith("Z")   # dead, awaiting its reaper
+        if fields.get("Uid", "").split()[:1] == [str(HOST_UID)] and not zombie:
+            pids.append(int(status.parent.name))
+    return pids
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_stopped_check_writes_final_artifact(tmp_path, signum):
+    bundle, out = tmp_path / "bundle", tmp_path / "out"
+    write_bundle(bundle)
+    proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "check", str(bundle),
+                             "--out", str(out), "--jobs", "2"], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    artifact_path = out / "repro-artifact.json"
+    deadline = time.monotonic() + 30
+    # wait until the fast claim is recorded (the snapshot shows it) and the slow one runs
+    while time.monotonic() < deadline:
+        if artifact_path.exists() and '"fast"' in artifact_path.read_text():
+            break
+        time.sleep(0.1)
+    else:
+        proc.kill()
+        pytest.fail("the in-progress artifact never showed the finished claim")
+    assert json.loads(artifact_path.read_text())["complete"] is False
+    proc.send_signal(signum)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 3
+    assert "Traceback" not in stderr
+    artifact = json.loads(artifact_path.read_text())
+    verdicts = {c["id"]: (c["verdict"], c["reason"]) for c in artifact["claims"]}
+    assert verdicts["fast"][0] == "verified"
+    assert verdicts["slow"][0] == "error"
+    assert "interrupted" in verdicts["slow"][1]
+    assert artifact["complete"] is False
+    time.sleep(0.5)
+    assert sandbox_processes() == [], "a sandboxed process outlived repro"
+
+
+def test_artifact_is_replaced_atomically(tmp_path):
+    """A reader polling the artifact during a run only ever sees valid JSON."""
+    bundle, out = tmp_path / "bundle", tmp_path / "out"
+    bundle.mkdir()
+    claims = []
+    for i in range(12):
+        (bundle / f"c{i}.py").write_text(
+            "import json, os\njson.dump({'x': 1}, open(os.environ['REPRO_OUT'] + '/result.json', 'w'))\n")
+        claims.append(f'[[claim]]\nid = "c{i}"\ntext = "t"\nkind = "python"\nscript = "c{i}.py"\n'
+                      'expected = { x = 1 }\n')
+    (bundle / "repro.toml").write_text('schema = "repro-bundle/1"\n' + "".join(claims))
+    proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "check", str(bundle),
+                             "--out", str(out), "--jobs", "1"], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seen = 0
+    while proc.poll() is None:
+        path = out / "repro-artifact.json"
+        if path.exists():
+            json.loads(path.read_text())   # raises on a half-written file
+            seen += 1
+        time.sleep(0.01)
+    assert proc.returncode == 0
+    final = json.loads((out / "repro-artifact.json").read_text())
+    assert final["complete"] is True and len(final["claims"]) == 12
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
