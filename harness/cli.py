@@ -74,7 +74,8 @@ def check_command(bundle: Path, out_dir: Path, junit: Path | None, markdown_file
 @click.argument("which", type=click.Choice(sorted(SCHEMAS)))
 def schema_command(which: str) -> None:
     """Print the JSON Schema of the bundle manifest or of the artifact."""
-    schema = SCHEMAS[which].model_json_schema(by_alias=True)
+    mode = "serialization" if which == "artifact" else "validation"
+    schema = SCHEMAS[which].model_json_schema(by_alias=True, mode=mode)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     click.echo(json.dumps(schema, indent=2))
 

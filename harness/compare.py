@@ -11,7 +11,7 @@ SPEC says (not ``math.isclose``'s larger-of-the-two); with ``rel`` and
 from __future__ import annotations
 
 import math
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from pydantic import BaseModel
@@ -77,8 +77,17 @@ def describe(tolerance: Tolerance) -> str:
 
 
 def _percent(rel: float) -> str:
-    text = f"{rel * 100:.4g}"
-    return (text if "." in text else text + ".0") + "%"
+    """0.05 -> '5.0%', 0.125 -> '12.5%', 1e-7 -> '1e-05%' (never '1e-05.0%')."""
+    value = rel * 100
+    if not math.isfinite(value):
+        return f"{fmt(value)}%"
+    text = f"{value:.4g}"
+    return (text + ".0" if text.lstrip("-").isdigit() else text) + "%"
+
+
+# Enough digits that no difference or product of the numbers we compare is rounded
+# (the default context keeps 28 digits, which large integers exceed).
+_EXACT = Context(prec=4000)
 
 
 def compare(name: str, expected: Any, computed: Any, tolerance: Tolerance, *,
@@ -119,6 +128,12 @@ def _compare_list(name, expected: list, computed: Any, tolerance: Tolerance, res
 
 
 def _number_ok(expected: int | float | str, computed: Any, tolerance: Tolerance) -> tuple[bool, str]:
+    with localcontext(_EXACT):
+        return _number_ok_exact(expected, computed, tolerance)
+
+
+def _number_ok_exact(expected: int | float | str, computed: Any,
+                     tolerance: Tolerance) -> tuple[bool, str]:
     if isinstance(computed, str) and tolerance.reported and _numeric_string(computed) is not None:
         c = _numeric_string(computed)
     elif _is_number(computed):
@@ -140,7 +155,7 @@ def _number_ok(expected: int | float | str, computed: Any, tolerance: Tolerance)
         half = Decimal(5).scaleb(e.as_tuple().exponent - 1)
         low, high = e - half, e + half
         ok = low <= c <= high
-        return ok, f"{'within' if ok else 'outside'} [{low}, {high}]"
+        return ok, f"{'within' if ok else 'outside'} [{low:f}, {high:f}]"
     allowed = []
     if tolerance.rel is not None:
         allowed.append(_decimal(tolerance.rel) * abs(e))

@@ -35,7 +35,10 @@ class Evidence(str, enum.Enum):
 
 
 class Record(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Defaults are always written, so the schema lists them as required; NaN and
+    # infinities (legal computed values) are written as strings, not as null.
+    model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True,
+                              ser_json_inf_nan="strings")
 
 
 class ToleranceRecord(Record):
@@ -115,7 +118,9 @@ class Options(Record):
 
 
 class Artifact(Record):
-    model_config = ConfigDict(extra="forbid", title=ARTIFACT_SCHEMA)
+    model_config = ConfigDict(extra="forbid", title=ARTIFACT_SCHEMA,
+                              json_schema_serialization_defaults_required=True,
+                              ser_json_inf_nan="strings")
 
     schema_: Literal["repro-artifact/1"] = Field(default=ARTIFACT_SCHEMA, alias="schema")
     verdict: Verdict

@@ -14,6 +14,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import (BaseModel, ConfigDict, Field, StrictBool, StrictFloat,
                       StrictInt, StrictStr, field_validator, model_validator)
+from pydantic_core import PydanticCustomError
 
 BUNDLE_SCHEMA = "repro-bundle/1"
 CLAIM_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
@@ -146,15 +147,20 @@ class PythonClaim(ClaimBase, Limits):
             raise ValueError("a python claim needs at least one expected value")
         for name, value in v.items():
             if isinstance(value, list) and not value:
-                raise ValueError(f"expected value '{name}' is an empty list")
+                raise PydanticCustomError("empty_list", "expected value '{key}' is an empty list",
+                                          {"key": name})
         return v
 
     @model_validator(mode="after")
     def _perturb_reason(self) -> "PythonClaim":
+        # `ctx.key` names the key the error is about, so the loader can point at its line.
         if not self.perturb and not (self.perturb_reason or "").strip():
-            raise ValueError("'perturb = false' needs a 'perturb_reason'")
+            raise PydanticCustomError("perturb_reason", "'perturb = false' needs a 'perturb_reason'",
+                                      {"key": "perturb"})
         if self.perturb and self.perturb_reason is not None:
-            raise ValueError("'perturb_reason' is only meaningful with 'perturb = false'")
+            raise PydanticCustomError("perturb_reason",
+                                      "'perturb_reason' is only meaningful with 'perturb = false'",
+                                      {"key": "perturb_reason"})
         return self
 
 
@@ -193,6 +199,8 @@ class Manifest(Strict):
         seen: set[str] = set()
         for c in self.claim:
             if c.id in seen:
-                raise ValueError(f"duplicate claim id '{c.id}'")
+                # The loader reports duplicates itself, with both lines; it drops this one.
+                raise PydanticCustomError("duplicate_claim_id", "duplicate claim id '{id}'",
+                                          {"id": c.id})
             seen.add(c.id)
         return self

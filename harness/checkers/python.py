@@ -11,7 +11,7 @@ from harness.checkers.base import CheckContext, last_line, record_run
 from harness.compare import Comparison, compare, describe, fmt
 from harness.plan import ClaimPlan
 from harness.python_env import ENV_MOUNT, EnvBuildError, ensure_env
-from harness.sandbox.base import BUNDLE_MOUNT, RunStatus, SandboxRequest
+from harness.sandbox.base import BUNDLE_MOUNT, RunStatus, SandboxRequest, SandboxUnavailable
 
 RESULT_FILE = "result.json"
 RESULT_MAX_BYTES = 1024 * 1024
@@ -48,7 +48,10 @@ class PythonChecker:
         request = SandboxRequest(argv=[python, "-B", "-s", f"{BUNDLE_MOUNT}/{claim.script}"],
                                  bundle_dir=plan.bundle_root, collect_to=collect,
                                  limits=plan.limits, env=env, ro_mounts=mounts)
-        result = ctx.backend.run(request)
+        try:
+            result = ctx.backend.run(request)
+        except SandboxUnavailable as exc:
+            return error(f"sandbox unavailable: {exc}")
         run = record_run(claim.id, request, result, ctx)
 
         if result.status is not RunStatus.EXITED:

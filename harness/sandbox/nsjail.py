@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import threading
@@ -45,6 +46,10 @@ HOST_UID = int(os.environ.get("REPRO_SANDBOX_HOST_UID", "99999"))
 CGROUP_V1 = Path("/sys/fs/cgroup")
 CGROUP_PARENT = "repro"
 KEEP_BYTES = 64 * 1024
+# $REPRO_OUT holds at most this many files and directories (its tmpfs refuses more
+# with ENOSPC), and no more than that is ever copied back to the host.
+OUT_MAX_INODES = 4096
+COLLECT_MAX_DEPTH = 32
 WATCHDOG_GRACE_S = 5.0
 
 # Deny syscalls an analysis script never needs and that widen the kernel's
@@ -77,7 +82,7 @@ BIND_ETC = ["/etc/ld.so.cache"]
 _EXITED = re.compile(r"exited with status: (\d+)")
 _SIGNALED = re.compile(r"terminated with signal: \w+ \((\d+)\)")
 _TIME_LIMIT = "run time >= time limit"
-_LINKER_NOISE = re.compile(rb"^[^\n]*nsjail: [^\n]*no version information available[^\n]*\n", re.M)
+_LINKER_NOISE = re.compile(rb"[^\n]*nsjail: [^\n]*no version information available[^\n]*\n")
 
 
 class NsjailBackend:
@@ -125,7 +130,9 @@ class NsjailBackend:
             to_file(config, work / "nsjail.cfg")
             result = self._execute([str(self._binary), "--config", str(work / "nsjail.cfg")],
                                    request, work / "nsjail.log", cgroup)
-            _collect(out, request.collect_to)
+            skipped = _collect(out, request.collect_to, request.limits.out_mb * 1024 * 1024)
+            if skipped:
+                result.sandbox_log += f"[repro] not copied from $REPRO_OUT: {skipped}\n"
             return result
         finally:
             if mounted:
@@ -159,7 +166,10 @@ class NsjailBackend:
             clone_newipc=True, clone_newuts=True, clone_newcgroup=True,
             mount_proc=True, mount=mounts,
             rlimit_as_type=RLimitType.INF,
-            rlimit_cpu=max(1, math.ceil(limits.timeout_s)) + 1,
+            # No CPU-time rlimit: threads on several CPUs use CPU time faster than wall
+            # time, and RLIMIT_CPU kills them with a bare SIGKILL long before the wall-clock
+            # limit (time_limit and our watchdog) that is the real, reported limit.
+            rlimit_cpu_type=RLimitType.INF,
             rlimit_fsize=limits.file_mb, rlimit_nofile=limits.open_files, rlimit_core=0,
             rlimit_nproc_type=RLimitType.SOFT,
             cgroup_mem_max=memory, cgroup_mem_memsw_max=memory if _has_memsw() else 0,
@@ -179,8 +189,11 @@ class NsjailBackend:
         kill = _Killer(proc, cgroup)
         with self._live_lock:
             self._live.add(kill)
+        # nsjail's own stderr is the script's: the linker warnings it prints at start-up
+        # are dropped by the pump, so they are neither logged nor counted against the limit.
         pumps = [StreamPump(os.dup(stream.fileno()), keep=KEEP_BYTES, limit=limits.output_bytes,
-                            on_limit=lambda name=name: kill(f"output:{name}"))
+                            on_limit=lambda name=name: kill(f"output:{name}"),
+                            drop_leading=_LINKER_NOISE if name == "stderr" else None)
                  for name, stream in (("stdout", proc.stdout), ("stderr", proc.stderr))]
         proc.stdout.close()
         proc.stderr.close()
@@ -204,12 +217,10 @@ class NsjailBackend:
         duration = time.monotonic() - started
         log_text = log.read_text(errors="replace") if log.exists() else ""
         stdout, stderr = (p.captured for p in pumps)
-        stderr = Captured(head=_LINKER_NOISE.sub(b"", stderr.head), tail=stderr.tail,
-                          total=stderr.total - (len(stderr.head) - len(_LINKER_NOISE.sub(b"", stderr.head))))
         peak = _peak_memory(cgroup)
         status, code, sig, detail = _classify(
             log_text, proc.returncode, peak, limits.memory_mb * 1024 * 1024,
-            killed_for=kill.reason, limits=limits)
+            killed_for=kill.reason, limits=limits, pids_peak=_peak_pids(cgroup))
         return SandboxResult(status=status, exit_code=code, signal=sig, duration_s=duration,
                              stdout=stdout, stderr=stderr, detail=detail,
                              sandbox_log=log_text, peak_memory_bytes=peak)
@@ -268,19 +279,25 @@ class _Killer:
 
 
 def _classify(log: str, returncode: int, peak: int | None, memory_limit: int, *,
-              killed_for: str | None, limits) -> tuple[RunStatus, int | None, int | None, str]:
+              killed_for: str | None, limits, pids_peak: int | None = None,
+              ) -> tuple[RunStatus, int | None, int | None, str]:
     """Decide what happened from nsjail's log, not from its return code alone.
 
     nsjail returns 137 both for its own time limit and for an OOM kill, and
-    128+N for any signal; its log line says which.
+    128+N for any signal; its log line says which.  ``pids_peak`` (the most
+    processes the run had at once) tells a fork bomb's time-out from a plain one.
     """
+    at_pids_limit = pids_peak is not None and pids_peak >= limits.pids
+    pids_note = (f" (it hit the limit of {limits.pids} processes: a fork bomb?)"
+                 if at_pids_limit else "")
     exited = _EXITED.search(log)
     signaled = _SIGNALED.search(log)
     if killed_for and killed_for.startswith("output:"):
         return (RunStatus.OUTPUT_LIMIT, None, signal.SIGKILL,
                 f"wrote more than {limits.output_bytes // (1024 * 1024)} MiB to {killed_for[7:]}")
     if killed_for == "watchdog" or _TIME_LIMIT in log:
-        return RunStatus.TIMEOUT, None, signal.SIGKILL, f"ran longer than {limits.timeout_s:g} s"
+        return (RunStatus.TIMEOUT, None, signal.SIGKILL,
+                f"ran longer than {limits.timeout_s:g} s{pids_note}")
     if killed_for == "cancel":
         return RunStatus.SIGNALED, None, signal.SIGKILL, "stopped because repro was interrupted"
     if "Executing '" not in log:
@@ -296,10 +313,22 @@ def _classify(log: str, returncode: int, peak: int | None, memory_limit: int, *,
         if sig == signal.SIGKILL and peak is not None and peak >= 0.9 * memory_limit:
             return (RunStatus.OUT_OF_MEMORY, None, sig,
                     f"used more than {limits.memory_mb} MiB of memory")
-        return RunStatus.SIGNALED, None, sig, f"killed by signal {signal.Signals(sig).name}"
+        return RunStatus.SIGNALED, None, sig, f"killed by signal {_signal_name(sig)}"
     errors = [line for line in log.splitlines() if line.startswith(("[E]", "[F]"))]
+    if returncode < 0:   # nsjail itself was killed (not by us): the run's outcome is unknown
+        return (RunStatus.SANDBOX_ERROR, None, None,
+                f"nsjail was killed by {_signal_name(-returncode)} before the run ended"
+                + (f"; its last error: {errors[-1]}" if errors else ""))
     return (RunStatus.SANDBOX_ERROR, None, None,
-            f"nsjail failed (exit {returncode}): " + (errors[-1] if errors else "no log"))
+            f"nsjail failed (exit {returncode}): "
+            + (errors[-1] if errors else "no error in its log"))
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 # -- host helpers -------------------------------------------------------------
@@ -323,7 +352,8 @@ def _runtime_mounts() -> list[MountPt]:
 
 
 def _mount_tmpfs(path: Path, size_mb: int) -> None:
-    opts = f"size={size_mb}m,mode=0700,uid={HOST_UID},gid={HOST_UID},nosuid,nodev,noexec"
+    opts = (f"size={size_mb}m,nr_inodes={OUT_MAX_INODES},mode=0700,uid={HOST_UID},"
+            f"gid={HOST_UID},nosuid,nodev,noexec")
     done = subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "repro-out", str(path)],
                           capture_output=True, text=True)
     if done.returncode != 0:
@@ -335,19 +365,96 @@ def _umount(path: Path) -> None:
         subprocess.run(["umount", "-l", str(path)], capture_output=True)
 
 
-def _collect(out: Path, dest: Path) -> None:
-    """Copy the regular files the run wrote (bounded by the tmpfs size) to dest."""
+def _collect(out: Path, dest: Path, budget: int) -> str:
+    """Copy the regular files the run left in $REPRO_OUT to dest; say what was skipped.
+
+    Everything in ``out`` was made by hostile code, so the copy is bounded by
+    what the tmpfs could honestly hold: ``budget`` bytes in all (sparse files
+    would otherwise turn 16 MiB into terabytes on the host disk), at most
+    OUT_MAX_INODES entries, COLLECT_MAX_DEPTH levels.  Symlinks, FIFOs and
+    devices are skipped, files are opened with O_NOFOLLOW, and nothing in
+    ``out`` can make this raise (a path too long for the host is skipped).
+    ``result.json`` at the top is copied first, so it is never crowded out.
+    """
     dest.mkdir(parents=True, exist_ok=True)
-    for root, dirs, files in os.walk(out):
-        rel = Path(root).relative_to(out)
-        for d in dirs:
-            if not (Path(root) / d).is_symlink():
-                (dest / rel / d).mkdir(exist_ok=True)
-        for name in files:
-            src = Path(root) / name
-            if src.is_symlink() or not src.is_file():
+    skipped: list[str] = []
+    state = {"bytes": budget, "entries": OUT_MAX_INODES}
+
+    def copy_file(src_dir_fd: int, name: str, target: Path) -> None:
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=src_dir_fd)
+        except OSError:
+            skipped.append(str(target.relative_to(dest)))
+            return
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                return
+            if info.st_size > state["bytes"]:
+                skipped.append(f"{target.relative_to(dest)} ({info.st_size} bytes, over the "
+                               f"{budget} byte budget)")
+                return
+            state["bytes"] -= info.st_size
+            with open(target, "xb") as sink:
+                left = info.st_size
+                while left > 0:
+                    chunk = os.read(fd, min(left, 1 << 20))
+                    if not chunk:
+                        break
+                    sink.write(chunk)
+                    left -= len(chunk)
+        except OSError:
+            skipped.append(str(target.relative_to(dest)))
+        finally:
+            os.close(fd)
+
+    def walk(src_dir_fd: int, target: Path, depth: int) -> None:
+        try:
+            entries = sorted(os.scandir(src_dir_fd), key=lambda e: (e.name != "result.json", e.name))
+        except OSError:
+            return
+        for entry in entries:
+            if state["entries"] <= 0:
+                skipped.append(f"{target.relative_to(dest) / entry.name} and the rest "
+                               f"(more than {OUT_MAX_INODES} entries)")
+                return
+            state["entries"] -= 1
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+                is_file = entry.is_file(follow_symlinks=False)
+            except OSError:
                 continue
-            shutil.copyfile(src, dest / rel / name, follow_symlinks=False)
+            if not (is_dir or is_file):
+                continue            # symlink, FIFO, socket, device
+            child = target / entry.name
+            if is_file:
+                copy_file(src_dir_fd, entry.name, child)
+                continue
+            if depth >= COLLECT_MAX_DEPTH:
+                skipped.append(f"{child.relative_to(dest)} (deeper than {COLLECT_MAX_DEPTH} levels)")
+                continue
+            try:
+                sub_fd = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW,
+                                 dir_fd=src_dir_fd)
+            except OSError:
+                continue
+            try:
+                child.mkdir(exist_ok=True)
+                walk(sub_fd, child, depth + 1)
+            except OSError:
+                skipped.append(str(child.relative_to(dest)))
+            finally:
+                os.close(sub_fd)
+
+    top = os.open(out, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        walk(top, dest, 0)
+    finally:
+        os.close(top)
+    if not skipped:
+        return ""
+    shown = [item if len(item) <= 200 else item[:100] + "..." + item[-97:] for item in skipped[:5]]
+    return "; ".join(shown) + (f"; and {len(skipped) - 5} more" if len(skipped) > 5 else "")
 
 
 def _kill_cgroup(cgroup: str, patience_s: float = 5.0) -> None:
@@ -394,6 +501,14 @@ def _remove_cgroups(cgroup: str) -> None:
 def _peak_memory(cgroup: str) -> int | None:
     try:
         return int((CGROUP_V1 / "memory" / cgroup / "memory.max_usage_in_bytes").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _peak_pids(cgroup: str) -> int | None:
+    """The most processes the run had at once (pids.peak, kernels >= 6.1; else None)."""
+    try:
+        return int((CGROUP_V1 / "pids" / cgroup / "pids.peak").read_text())
     except (OSError, ValueError):
         return None
 
