@@ -13,7 +13,6 @@ machine.  Limits are small (seconds, 128 MiB) to keep the file fast.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import resource
@@ -110,6 +109,7 @@ def test_network_reaches_nothing_on_the_host(run_in_sandbox):
     targets = [["127.0.0.1", tcp4.getsockname()[1]], ["0.0.0.0", tcp4.getsockname()[1]],
                ["127.0.0.1", any4.getsockname()[1]], ["0.0.0.0", any4.getsockname()[1]]]
     targets += [[ip, any4.getsockname()[1]] for ip in _host_addresses()]
+    targets.append(["::1", tcp4.getsockname()[1]])
     if socket.has_ipv6:
         try:
             tcp6 = socket.create_server(("::1", 0), family=socket.AF_INET6)
@@ -288,6 +288,34 @@ def test_host_process_of_the_same_uid_cannot_be_signalled(run_in_sandbox):
         victim.wait()
 
 
+def test_no_host_file_descriptor_is_inherited(run_in_sandbox, root_secret):
+    """An inherited descriptor of a host file or directory would be a way out (openat, fchdir)."""
+    secret_file, secret = root_secret
+    leaked = [os.open(secret_file, os.O_RDONLY), os.open("/root", os.O_RDONLY | os.O_DIRECTORY)]
+    for fd in leaked:
+        os.set_inheritable(fd, True)
+    try:
+        run = run_in_sandbox("""
+            import json, os
+            fds = sorted(int(fd) for fd in os.listdir("/proc/self/fd"))
+            targets = {}
+            for fd in fds:
+                try:
+                    targets[fd] = os.readlink(f"/proc/self/fd/{fd}")
+                except OSError as e:
+                    targets[fd] = e.__class__.__name__
+            print(json.dumps({"fds": fds, "targets": targets,
+                              "stdin": os.readlink("/proc/self/fd/0")}))
+        """, **FAST)
+    finally:
+        for fd in leaked:
+            os.close(fd)
+    report = run.report()
+    assert set(report["fds"]) - {0, 1, 2} <= {3}, report      # 3: the listing's own handle
+    assert report["stdin"] == "/dev/null"
+    assert secret not in run.stdout and "/root" not in json.dumps(report["targets"])
+
+
 # -- 3. environment -----------------------------------------------------------------
 
 def test_host_environment_is_invisible(run_in_sandbox, monkeypatch):
@@ -377,6 +405,8 @@ def test_fork_bomb_is_contained_and_leaves_nothing(run_in_sandbox, sandbox_tmp):
     assert "process" in result.detail and "32" in result.detail, result.detail
     assert elapsed < limits["timeout_s"] + 3
     assert 10 <= sampler.peak <= limits["pids"], f"peak of {sampler.peak} jailed processes"
+    watcher.join(1)
+    assert names, "never saw the run's work directory"
     assert_nothing_left(names)
 
 
@@ -409,7 +439,8 @@ def test_memory_bomb_is_out_of_memory(run_in_sandbox, bomb):
     elapsed = time.monotonic() - started
     result = run.result
     if "subprocess" in bomb:
-        # the kernel kills the child; the parent sees it and reports it (-9 -> exit 1 here)
+        # the kernel kills the child (the biggest process); the parent goes on and exits
+        # with sys.exit(-9), i.e. 247: a failed run, though not labelled out-of-memory
         assert result.status in (RunStatus.OUT_OF_MEMORY, RunStatus.EXITED), result.status
         assert result.status is RunStatus.OUT_OF_MEMORY or result.exit_code != 0
     else:
@@ -623,6 +654,41 @@ def test_output_flood_is_cut_and_bounded(run_in_sandbox, stream):
     assert elapsed < 10
     rss_growth_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before
     assert rss_growth_kib < 64 * 1024, f"the host grew by {rss_growth_kib} KiB"
+
+
+@pytest.mark.parametrize("stream", ["stdout", "stderr"])
+def test_output_exactly_at_the_limit_is_kept_and_counted_exactly(run_in_sandbox, stream):
+    """nsjail's own start-up warnings share the script's stderr: they must not count.
+
+    (They used to be counted against the limit and subtracted afterwards, so a
+    script writing exactly the limit to stderr could be cut as "more than".)
+    """
+    fd = 1 if stream == "stdout" else 2
+    limit = Limits().output_bytes
+    run = run_in_sandbox(f"""
+        import os
+        chunk = b"B" * (1 << 20)
+        for _ in range({limit} >> 20):
+            os.write({fd}, chunk)
+    """, **FAST)
+    result = run.result
+    assert result.status is RunStatus.EXITED and result.exit_code == 0, \
+        (result.status, result.detail)
+    captured = getattr(result, stream)
+    assert captured.total == limit
+    assert set(captured.head) == set(captured.tail) == {ord("B")}
+
+
+def test_stderr_imitating_the_linker_noise_cannot_escape_the_limit(run_in_sandbox):
+    run = run_in_sandbox("""
+        import os
+        line = b"/x/nsjail: /lib/libnl-3.so.200: no version information available (required)\\n"
+        block = line * (65536 // len(line))
+        for _ in range(4000):          # ~250 MiB
+            os.write(2, block)
+    """, timeout_s=10, memory_mb=128)
+    assert run.result.status is RunStatus.OUTPUT_LIMIT, (run.result.status, run.result.detail)
+    assert run.result.stderr.total > Limits().output_bytes
 
 
 # -- 10. killing the parent ---------------------------------------------------------

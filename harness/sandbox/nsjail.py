@@ -34,7 +34,7 @@ from nsjail.enums import Mode, RLimitType
 from nsjail.runner import resolve_nsjail_path
 from nsjail.serializers import to_file
 
-from harness.sandbox.base import (BUNDLE_MOUNT, OUT_MOUNT, SANDBOX_ENV, TMP_MOUNT, Captured,
+from harness.sandbox.base import (BUNDLE_MOUNT, OUT_MOUNT, SANDBOX_ENV, TMP_MOUNT,
                                   RunStatus, SandboxRequest, SandboxResult, SandboxUnavailable)
 from harness.sandbox.capture import StreamPump
 
