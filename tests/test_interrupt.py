@@ -102,3 +102,36 @@ def test_artifact_is_replaced_atomically(tmp_path):
     final = json.loads((out / "repro-artifact.json").read_text())
     assert final["complete"] is True and len(final["claims"]) == 12
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def _leftovers(pid: int) -> list[str]:
+    from harness.sandbox.nsjail import CGROUP_PARENT, CGROUP_V1, RUN_PREFIX
+    prefix = f"{RUN_PREFIX}{pid}-"
+    found = [str(p) for c in ("pids", "memory")
+             for p in (CGROUP_V1 / c / CGROUP_PARENT).glob(f"{prefix}*")]
+    found += [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()
+              if prefix in line]
+    return found
+
+
+def test_runs_of_a_killed_repro_are_reaped_by_the_next_one(tmp_path):
+    """SIGKILL gives repro no chance to clean up; the next backend start does it."""
+    from harness.sandbox.nsjail import NsjailBackend
+
+    bundle, out = tmp_path / "bundle", tmp_path / "out"
+    write_bundle(bundle)
+    proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "check", str(bundle),
+                             "--out", str(out), "--claim", "slow"], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while not _leftovers(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _leftovers(proc.pid), "the run never started"
+    time.sleep(0.3)
+    proc.kill()
+    proc.wait()
+    assert _leftovers(proc.pid), "nothing was left behind: the test proves nothing"
+    NsjailBackend()   # starting a backend reaps runs whose owner is dead
+    assert _leftovers(proc.pid) == []
+    time.sleep(0.3)
+    assert sandbox_processes() == []
