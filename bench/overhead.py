@@ -145,7 +145,7 @@ class RawNsjail:
     their shape changes this measurement is reported as n/a, not faked.
     """
 
-    def __init__(self, bundle: Path, scratch: Path):
+    def __init__(self, bundle: Path, scratch: Path, **overrides):
         self.cgroup = None
         self.problem = ""
         self.run = None
@@ -164,6 +164,8 @@ class RawNsjail:
             nj._make_cgroups(self.cgroup)
             config = backend._config(sandbox_request(bundle, work / "collect"), out,
                                      work / "nsjail.log", self.cgroup)
+            for field, value in overrides.items():
+                setattr(config, field, value)
             to_file(config, work / "nsjail.cfg")
             argv = [str(backend._binary), "--config", str(work / "nsjail.cfg")]
             self.run = lambda: run_ok(argv)
@@ -220,15 +222,23 @@ def main() -> None:
               f"{os.cpu_count()} CPUs; medians", file=sys.stderr)
 
         raw = RawNsjail(one, scratch)
+        # what each protection costs: the same config with one of them switched off
+        ablations = {"raw-no-seccomp": RawNsjail(one, scratch, seccomp_string=[]),
+                     "raw-no-netns": RawNsjail(one, scratch, clone_newnet=False),
+                     "raw-no-cgroups": RawNsjail(one, scratch, cgroup_mem_max=0,
+                                                 cgroup_mem_memsw_max=0, cgroup_pids_max=0)}
         try:
             singles = {"bare": bare_runner(one, scratch)}
             if raw.run:
                 singles["raw"] = raw.run
+            singles |= {name: r.run for name, r in ablations.items() if r.run}
             singles |= {"backend": backend_runner(one, scratch), "startup": startup_runner(),
                         "check1": check_runner(one, scratch / "out-one", "--jobs", "1")}
             samples = round_robin(singles, n)
         finally:
             raw.close()
+            for r in ablations.values():
+                r.close()
         samples |= round_robin({"many1": check_runner(many, scratch / "out-many1", "--jobs", "1"),
                                 "many2": check_runner(many, scratch / "out-many2", "--jobs", "2")}, nb)
     finally:
@@ -253,6 +263,12 @@ def report(samples: dict[str, list[float]], nc: int, n: int, nb: int, raw_proble
     rows = [
         ("bare interpreter: python3 script.py", bare, low["bare"], f"{n} runs"),
         ("raw nsjail, the backend's config", raw, low.get("raw"), raw_problem or f"{n} runs"),
+        ("  raw nsjail without seccomp policy", med.get("raw-no-seccomp"), low.get("raw-no-seccomp"),
+         "ablation: cost of the seccomp filter"),
+        ("  raw nsjail without network namespace", med.get("raw-no-netns"), low.get("raw-no-netns"),
+         "ablation: cost of the private network"),
+        ("  raw nsjail without cgroups", med.get("raw-no-cgroups"), low.get("raw-no-cgroups"),
+         "ablation: cost of memory/pids cgroups"),
         ("NsjailBackend().run(), in-process", med["backend"], low["backend"],
          "+ output tmpfs, cgroups, log, clean-up"),
         ("repro CLI start-up: repro --version", startup, low["startup"], "interpreter + imports"),

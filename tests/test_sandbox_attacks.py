@@ -797,13 +797,35 @@ def test_nsjail_killed_from_outside_returns_promptly_and_leaves_nothing(run_in_s
 
 # -- 12. uid ------------------------------------------------------------------------
 
+def _read_bytes(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError:
+        return b""
+
+
 def test_jailed_process_is_unprivileged_inside_and_on_the_host(run_in_sandbox, sandbox_tmp):
     uid = host_uid()
     assert uid != 0
     host_view: dict = {}
 
+    def jailed_script():
+        # nsjail's own set-up code runs as this uid for a moment before it drops its
+        # (namespaced) capabilities and execs: look only at the exec'd interpreter
+        return [pid for pid in sandbox_processes(uid)
+                if b"python3" in _read_bytes(f"/proc/{pid}/cmdline")]
+
+    def status_of(pid):
+        return dict(line.split(":", 1) for line in
+                    Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+
     def watch():
-        pid = wait_for(lambda: sandbox_processes(uid))[0]
+        pid = wait_for(jailed_script)[0]
+        # the credentials change inside execve a moment after the new cmdline shows:
+        # give the script up to 0.5 s to be past it (it sleeps 1.5 s in total)
+        deadline = time.monotonic() + 0.5
+        while int(status_of(pid)["CapEff"].strip(), 16) and time.monotonic() < deadline:
+            time.sleep(0.01)
         host_view.update(line.split(":", 1) for line in
                          Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
 

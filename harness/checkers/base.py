@@ -38,12 +38,12 @@ def record_run(claim_id: str, request: SandboxRequest, result: SandboxResult,
     for name, captured in (("stdout", result.stdout), ("stderr", result.stderr)):
         rel = f"logs/{claim_id}{suffix}.{name}.log"
         data = captured.text().encode()
-        atomic_write(ctx.out_dir / rel, data)
+        atomic_write(ctx.out_dir / rel, data, durable=False)
         streams[name] = StreamRecord(bytes=captured.total, truncated=captured.truncated, log=rel,
                                      sha256=hashlib.sha256(data).hexdigest(),
                                      tail=_tail(captured))
     sandbox_log = f"logs/{claim_id}{suffix}.sandbox.log"
-    atomic_write(ctx.out_dir / sandbox_log, result.sandbox_log)
+    atomic_write(ctx.out_dir / sandbox_log, result.sandbox_log, durable=False)
     return RunRecord(backend=ctx.backend.name if ctx.backend else "none", sandbox_log=sandbox_log,
                      command=list(request.argv), limits=request.limits, status=result.status,
                      exit_code=result.exit_code, signal=result.signal, detail=result.detail,
