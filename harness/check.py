@@ -22,10 +22,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from harness import __version__
-from harness.artifact.models import (Artifact, BundleRecord, ClaimRecord, Evidence, FileRecord,
-                                     Options, Verdict)
+from harness.artifact.models import (Artifact, BundleRecord, ClaimRecord, FileRecord, Options,
+                                     Verdict)
 from harness.bundle.loader import Bundle, load_bundle
-from harness.checkers import check_claim
+from harness.checkers import check_claim, unchecked
 from harness.checkers.base import CheckContext
 from harness.environment import fingerprint
 from harness.errors import InputError
@@ -37,7 +37,6 @@ from harness.verdict import bundle_verdict, summary
 
 ARTIFACT_NAME = "repro-artifact.json"
 SNAPSHOT_INTERVAL_S = 0.5
-_EVIDENCE = {"python": Evidence.DATA, "lean": Evidence.PROOF, "none": Evidence.NONE}
 
 
 @dataclass
@@ -116,7 +115,7 @@ def _run_all(plans: list[ClaimPlan], ctx: CheckContext, options: CheckOptions,
         why = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"stopped ({type(exc).__name__})"
         for plan in plans:
             if plan.claim.id not in results:
-                results[plan.claim.id] = _unfinished(plan, f"repro was {why} before this claim finished")
+                results[plan.claim.id] = unchecked(plan, f"repro was {why} before this claim finished")
         writer.write(results, complete=False)
         pool.shutdown(wait=False, cancel_futures=True)
         raise
@@ -129,12 +128,7 @@ def _safe_check(plan: ClaimPlan, ctx: CheckContext) -> ClaimRecord:
     try:
         return check_claim(plan, ctx)
     except Exception as exc:  # noqa: BLE001 - recorded, not swallowed
-        return _unfinished(plan, f"internal error while checking: {type(exc).__name__}: {exc}")
-
-
-def _unfinished(plan: ClaimPlan, reason: str) -> ClaimRecord:
-    return ClaimRecord(id=plan.claim.id, kind=plan.claim.kind, text=plan.claim.text,
-                       verdict=Verdict.ERROR, evidence=_EVIDENCE[plan.claim.kind], reason=reason)
+        return unchecked(plan, f"internal error while checking: {type(exc).__name__}: {exc}")
 
 
 class _ArtifactWriter:

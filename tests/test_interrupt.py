@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -11,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import sandbox_processes
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -28,21 +28,6 @@ def write_bundle(root: Path) -> None:
         'expected = { x = 1 }\n'
         '[[claim]]\nid = "slow"\ntext = "sleeps"\nkind = "python"\nscript = "slow.py"\n'
         'expected = { x = 1 }\ntimeout_s = 60\n')
-
-
-def sandbox_processes() -> list[int]:
-    from harness.sandbox.nsjail import HOST_UID
-    pids = []
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            text = status.read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-        zombie = fields.get("State", "").strip().startswith("Z")   # dead, awaiting its reaper
-        if fields.get("Uid", "").split()[:1] == [str(HOST_UID)] and not zombie:
-            pids.append(int(status.parent.name))
-    return pids
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])

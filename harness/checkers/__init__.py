@@ -18,8 +18,12 @@ _EVIDENCE = {"lean": Evidence.PROOF, "python": Evidence.DATA, "none": Evidence.N
 def check_claim(plan: ClaimPlan, ctx: CheckContext) -> ClaimRecord:
     checker = CHECKERS.get(plan.claim.kind)
     if checker is None:
-        return ClaimRecord(id=plan.claim.id, kind=plan.claim.kind, text=plan.claim.text,
-                           verdict=Verdict.ERROR, evidence=_EVIDENCE[plan.claim.kind],
-                           reason=f"No checker for '{plan.claim.kind}' claims in this version "
-                                  "of repro; the claim was not checked")
+        return unchecked(plan, f"No checker for '{plan.claim.kind}' claims in this version "
+                               "of repro; the claim was not checked")
     return checker.check(plan, ctx)
+
+
+def unchecked(plan: ClaimPlan, reason: str) -> ClaimRecord:
+    """The record of a claim that could not be decided: always `error`, with the reason."""
+    return ClaimRecord(id=plan.claim.id, kind=plan.claim.kind, text=plan.claim.text,
+                       verdict=Verdict.ERROR, evidence=_EVIDENCE[plan.claim.kind], reason=reason)
