@@ -118,9 +118,7 @@ class Options(Record):
 
 
 class Artifact(Record):
-    model_config = ConfigDict(extra="forbid", title=ARTIFACT_SCHEMA,
-                              json_schema_serialization_defaults_required=True,
-                              ser_json_inf_nan="strings")
+    model_config = ConfigDict(title=ARTIFACT_SCHEMA)   # merged with Record's config
 
     schema_: Literal["repro-artifact/1"] = Field(default=ARTIFACT_SCHEMA, alias="schema")
     verdict: Verdict
