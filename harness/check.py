@@ -46,6 +46,7 @@ class CheckOptions:
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     claims: list[str] | None = None
     env_cache: Path | None = None
+    perturb: bool = True             # False: --no-perturb (claims say perturbation-skipped)
     progress: Callable[[int, int, ClaimRecord], None] | None = None
 
 
@@ -60,7 +61,8 @@ def check(source: Path, options: CheckOptions) -> Artifact:
         plans = _select(bundle, options.claims)
         backend, problem = _open_backend(options.backend, plans)
         ctx = CheckContext(backend=backend, backend_problem=problem, out_dir=options.out_dir,
-                           work_dir=scratch / "work", env_cache=options.env_cache or _default_cache())
+                           work_dir=scratch / "work", env_cache=options.env_cache or _default_cache(),
+                           perturb=options.perturb, jobs=max(1, options.jobs))
         sandbox_info = backend.describe() if backend else {"backend": options.backend,
                                                              "unavailable": problem or ""}
         writer = _ArtifactWriter(bundle, options, started, t0, fingerprint(sandbox_info))
@@ -157,7 +159,7 @@ class _ArtifactWriter:
             harness_version=__version__, started_at=self._started, finished_at=_now(),
             duration_s=round(time.monotonic() - self._t0, 3), complete=complete,
             options=Options(backend=self._options.backend, jobs=self._options.jobs,
-                            claims=self._options.claims),
+                            claims=self._options.claims, perturb=self._options.perturb),
             environment=self._env, summary=summary(verdicts), claims=claims)
 
     def snapshot(self, results: dict[str, ClaimRecord]) -> None:

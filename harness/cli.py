@@ -44,12 +44,17 @@ def cli() -> None:
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Claims run in parallel (default: number of CPUs).")
 @click.option("--claim", "claims", multiple=True, help="Check only this claim (repeatable).")
+@click.option("--no-perturb", is_flag=True,
+              help="Skip the second run on perturbed inputs (claims say 'perturbation-skipped'; "
+                   "a claim the static analysis flags still cannot verify).")
 def check_command(bundle: Path, out_dir: Path, junit: Path | None, markdown_file: Path | None,
-                  as_json: bool, backend: str, jobs: int | None, claims: tuple[str, ...]) -> None:
+                  as_json: bool, backend: str, jobs: int | None, claims: tuple[str, ...],
+                  no_perturb: bool) -> None:
     """Check BUNDLE (a directory, .tar.gz, .tgz or .zip)."""
     _stop_on_sigterm()
     options = CheckOptions(out_dir=out_dir, backend=backend, jobs=jobs or os.cpu_count() or 1,
-                           claims=list(claims) or None, progress=_progress)
+                           claims=list(claims) or None, perturb=not no_perturb,
+                           progress=_progress)
     try:
         artifact = check(bundle, options)
     except InputError as exc:

@@ -20,12 +20,12 @@ pytestmark = pytest.mark.sandbox
 def write_bundle(root: Path) -> None:
     root.mkdir()
     (root / "fast.py").write_text(
-        "import json, os\njson.dump({'x': 1}, open(os.environ['REPRO_OUT'] + '/result.json', 'w'))\n")
+        "import json, os\njson.dump({'x': 3 * 7}, open(os.environ['REPRO_OUT'] + '/result.json', 'w'))\n")
     (root / "slow.py").write_text("import time\ntime.sleep(60)\n")
     (root / "repro.toml").write_text(
         'schema = "repro-bundle/1"\n'
         '[[claim]]\nid = "fast"\ntext = "quick"\nkind = "python"\nscript = "fast.py"\n'
-        'expected = { x = 1 }\n'
+        'expected = { x = 21 }\n'
         '[[claim]]\nid = "slow"\ntext = "sleeps"\nkind = "python"\nscript = "slow.py"\n'
         'expected = { x = 1 }\ntimeout_s = 60\n')
 
@@ -69,9 +69,9 @@ def test_artifact_is_replaced_atomically(tmp_path):
     claims = []
     for i in range(12):
         (bundle / f"c{i}.py").write_text(
-            "import json, os\njson.dump({'x': 1}, open(os.environ['REPRO_OUT'] + '/result.json', 'w'))\n")
+            "import json, os\njson.dump({'x': 3 * 7}, open(os.environ['REPRO_OUT'] + '/result.json', 'w'))\n")
         claims.append(f'[[claim]]\nid = "c{i}"\ntext = "t"\nkind = "python"\nscript = "c{i}.py"\n'
-                      'expected = { x = 1 }\n')
+                      'expected = { x = 21 }\n')
     (bundle / "repro.toml").write_text('schema = "repro-bundle/1"\n' + "".join(claims))
     proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "check", str(bundle),
                              "--out", str(out), "--jobs", "1"], cwd=REPO,

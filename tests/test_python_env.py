@@ -127,7 +127,7 @@ def test_bundle_uses_its_requirements_read_only(tmp_path, wheelhouse, monkeypatc
         'schema = "repro-bundle/1"\n'
         '[defaults]\npython = { requirements = "requirements.txt" }\n'
         '[[claim]]\nid = "toy"\ntext = "the toy package answers 42"\nkind = "python"\n'
-        'script = "run.py"\nexpected = { value = 42, env_writable = false }\n')
+        'script = "run.py"\nexpected = { value = 42 }\n')
     (bundle / "run.py").write_text(
         "import json, os, reprotoy\n"
         "try:\n    open(os.path.dirname(reprotoy.__file__) + '/x', 'w'); w = True\n"

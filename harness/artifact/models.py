@@ -72,6 +72,53 @@ class RunRecord(Record):
                                          "between runs: pids, times; not hashed)")
 
 
+class ValueEvidence(Record):
+    """Where one reported value comes from (static analysis) and whether it moved (perturbation)."""
+
+    name: str
+    origin: Literal["computed", "formula", "literal", "reads-manifest", "undeclared-input",
+                    "undecided"] = Field(description="what the static analysis of the script found")
+    detail: str = Field(description="the finding as a phrase, with file and line")
+    file: str | None = None
+    line: int | None = None
+    changed: bool | None = Field(
+        default=None, description="true if the value changed (or the script failed) on perturbed "
+                                  "inputs; false if it never changed; null if no perturbation ran")
+    perturbed_values: list[Any] = Field(
+        default_factory=list, description="what the script reported in each perturbation run")
+
+
+class PerturbedFile(Record):
+    path: str
+    action: str = Field(description="what was done to the file, e.g. 'csv: 18 numbers scaled; "
+                                    "9 data rows shuffled'")
+
+
+class PerturbationAttempt(Record):
+    seed: int
+    mode: Literal["scale", "resample"]
+    files: list[PerturbedFile]
+    run: RunRecord | None = None
+    computed: dict[str, Any] | None = None
+    outcome: str = Field(description="one phrase: which values changed, or why the run counts "
+                                     "as sensitive")
+
+
+class PerturbationRecord(Record):
+    status: Literal["run", "skipped", "opted-out", "not-applicable", "not-run"] = Field(
+        description="run; skipped (--no-perturb); opted-out (perturb = false, see reason); "
+                    "not-applicable (no inputs); not-run (the first run gave nothing to compare)")
+    reason: str
+    attempts: list[PerturbationAttempt] = Field(default_factory=list)
+
+
+class EvidenceCheck(Record):
+    values: list[ValueEvidence]
+    notes: list[str] = Field(default_factory=list,
+                             description="what the static analysis could not follow, and why")
+    perturbation: PerturbationRecord
+
+
 class ClaimRecord(Record):
     id: str
     kind: Literal["python", "lean", "none"]
@@ -86,6 +133,8 @@ class ClaimRecord(Record):
         default=None, description="what the script wrote to result.json")
     comparisons: list[Comparison] = Field(default_factory=list)
     run: RunRecord | None = None
+    evidence_check: EvidenceCheck | None = Field(
+        default=None, description="Python claims: is the evidence real (SPEC 3, void evidence)")
     perturb_reason: str | None = None
 
 
@@ -115,6 +164,7 @@ class Options(Record):
     backend: str
     jobs: int
     claims: list[str] | None = Field(default=None, description="--claim filter, if any")
+    perturb: bool = Field(default=True, description="false with --no-perturb")
 
 
 class Artifact(Record):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -22,6 +23,17 @@ class CheckContext:
     out_dir: Path                    # where the artifact and logs/ go
     work_dir: Path                   # private scratch space for this check
     env_cache: Path                  # shared cache of built Python environments
+    perturb: bool = True             # False with --no-perturb
+    jobs: int = 1                    # sandbox runs at the same time, over all claims
+    _slots: threading.Semaphore = field(default=None, repr=False)   # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_slots", threading.BoundedSemaphore(max(1, self.jobs)))
+
+    def run(self, request: SandboxRequest) -> SandboxResult:
+        """Run in the sandbox, at most `jobs` runs at once (a claim may have two in flight)."""
+        with self._slots:
+            return self.backend.run(request)
 
 
 class Checker(Protocol):

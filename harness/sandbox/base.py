@@ -85,6 +85,7 @@ class SandboxRequest:
     limits: Limits = field(default_factory=Limits)
     env: dict[str, str] = field(default_factory=dict)          # added to SANDBOX_ENV
     ro_mounts: list[tuple[Path, str]] = field(default_factory=list)   # (host path, sandbox path)
+    masked: list[str] = field(default_factory=list)   # sandbox paths of files that read as empty
 
 
 @dataclass
@@ -117,4 +118,4 @@ class Backend(Protocol):
         """Run sealed; never raises for anything the sandboxed code does."""
 
     def cancel(self) -> None:
-        """Kill every run in progress (repro itself is being stopped)."""
+        """Kill every run in progress and refuse new ones (repro itself is being stopped)."""

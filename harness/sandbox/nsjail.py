@@ -97,6 +97,7 @@ class NsjailBackend:
         reap_stale_runs()
         self._live: set[_Killer] = set()
         self._live_lock = threading.Lock()
+        self._cancelled = False
         self._description: dict[str, str] | None = None
 
     # -- what checkers see ----------------------------------------------------
@@ -111,8 +112,9 @@ class NsjailBackend:
         return self._description
 
     def cancel(self) -> None:
-        """Kill every run in progress (repro is being stopped)."""
+        """Kill every run in progress and refuse new ones (repro is being stopped)."""
         with self._live_lock:
+            self._cancelled = True
             for kill in list(self._live):
                 kill()
 
@@ -157,6 +159,10 @@ class NsjailBackend:
         ]
         mounts += [MountPt(src=str(host), dst=inside, is_bind=True, rw=False)
                    for host, inside in request.ro_mounts]
+        # Files a script has no business reading (the manifest, with the expected values)
+        # are covered by /dev/null: they exist, and read as empty.
+        mounts += [MountPt(src="/dev/null", dst=path, is_bind=True, rw=False)
+                   for path in request.masked]
         memory = limits.memory_mb * 1024 * 1024
         return NsJailConfig(
             mode=Mode.ONCE, hostname="repro", cwd=BUNDLE_MOUNT,
@@ -192,6 +198,8 @@ class NsjailBackend:
         kill = _Killer(proc, cgroup)
         with self._live_lock:
             self._live.add(kill)
+            if self._cancelled:
+                kill()
         # nsjail's own stderr is the script's: the linker warnings it prints at start-up
         # are dropped by the pump, so they are neither logged nor counted against the limit.
         pumps = [StreamPump(os.dup(stream.fileno()), keep=KEEP_BYTES, limit=limits.output_bytes,
