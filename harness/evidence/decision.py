@@ -46,8 +46,8 @@ def decide(static: StaticReport, changed: dict[str, bool | None], computed: dict
                              "without inputs there is no perturbation run to decide it"))
     for name, moved in changed.items():
         if moved is False:
-            findings.append((INPUT_INSENSITIVE, f"{_value(name, computed)} did not change when "
-                             f"the inputs were perturbed ({perturbation_ran})"))
+            findings.append((INPUT_INSENSITIVE, f"{_value(name, computed)} did not change when the "
+                             f"inputs were perturbed, beyond its tolerance ({perturbation_ran})"))
     flags = list(dict.fromkeys(flag for flag, _ in findings))
     if perturbation_skipped:
         flags.append(PERTURBATION_SKIPPED)

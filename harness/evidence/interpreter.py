@@ -31,6 +31,7 @@ import builtins
 import json
 import math
 import operator
+import posixpath
 import statistics
 import string
 from dataclasses import dataclass, field
@@ -73,9 +74,14 @@ _RUN_OUTPUT = {"subprocess.run", "subprocess.check_output", "subprocess.Popen",
                "subprocess.call", "subprocess.check_call"}
 _OPENERS = {"open", "io.open", "codecs.open", "builtins.open", "os.fdopen"}
 _PATH_BUILDERS = {"os.path.join", "pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath",
-                  "pathlib.PurePosixPath", "os.path.abspath", "os.path.realpath",
-                  "os.path.normpath", "os.path.expanduser", "os.fspath", "os.path.dirname",
-                  "os.path.basename"}
+                  "pathlib.PurePosixPath", "os.path.expanduser", "os.fspath"}
+_PATH_FUNCTIONS = {"os.path.dirname": posixpath.dirname, "os.path.basename": posixpath.basename,
+                   "os.path.abspath": posixpath.normpath, "os.path.realpath": posixpath.normpath,
+                   "os.path.normpath": posixpath.normpath, "os.path.splitext": posixpath.splitext}
+_PATH_ATTRIBUTES = {"parent": lambda p: str(PurePosixPath(p).parent),
+                    "name": lambda p: PurePosixPath(p).name,
+                    "stem": lambda p: PurePosixPath(p).stem,
+                    "suffix": lambda p: PurePosixPath(p).suffix}
 _PASS_THROUGH = {"json.load", "tomllib.load", "tomllib.loads", "csv.reader", "csv.DictReader",
                  "toml.load", "toml.loads"}
 
@@ -148,6 +154,7 @@ class Interpreter:
         self.notes: list[str] = []
         self.changed = False
         self.converged = False
+        self.final = False
         self._pending: list[str] = []
         self._comp_scopes: dict[tuple, Scope] = {}
 
@@ -155,6 +162,17 @@ class Interpreter:
 
     def run(self) -> None:
         self._load(self.script, main=True)
+        # First settle with unbound names as "nothing yet" (a module may still be loading),
+        # then once more with the names still unbound as "unknown".
+        for final in (False, True):
+            self.final = final
+            if not self._settle():
+                self.notes.append("the analysis did not settle within its iteration limit; "
+                                  "values may be incomplete")
+                return
+        self.converged = True
+
+    def _settle(self) -> bool:
         for _ in range(MAX_ITERATIONS):
             self.changed = False
             self.sinks = {}
@@ -163,12 +181,10 @@ class Interpreter:
             for func in list(self.funcs.values()):
                 self._exec_function(func)
             if not self.changed and not self._pending:
-                self.converged = True
-                return
+                return True
             while self._pending:
                 self._load(self._pending.pop(), main=False)
-        self.notes.append("the analysis did not settle within its iteration limit; values may "
-                          "be incomplete")
+        return False
 
     def _load(self, rel: str, main: bool) -> ModuleInfo | None:
         if rel in self.modules:
@@ -506,15 +522,15 @@ class Interpreter:
             return found
         if e.id in _PURE_BUILTINS or hasattr(builtins, e.id):
             return val(Alt("ref", ref=e.id, file=f, line=line))
-        if self.changed:
-            return EMPTY     # may be bound later in this pass; decided once nothing changes
+        if not self.final:
+            return EMPTY     # may be bound later (a module still to load, a later pass)
         return source("unknown", f"the name '{e.id}' is never assigned in the analysed code",
                       f, line)
 
     def _ev_BinOp(self, e, scope, f, line):
         left, right = self.ev(e.left, scope), self.ev(e.right, scope)
         if isinstance(e.op, ast.Add) and (_is_text(left) or _is_text(right)):
-            return val(Alt("text", parts=_parts(left) + _parts(right), file=f, line=line))
+            return _text(list(_parts(left) + _parts(right)), f, line)
         if isinstance(e.op, ast.Mod) and _is_text(left):
             return self._percent_format(left, right, f, line)
         if isinstance(e.op, ast.Div) and _is_path(left, right):
@@ -737,8 +753,10 @@ class Interpreter:
                                            parts=(val(alt),))))   # a bound method: parts = (self,)
                     else:
                         out.append(val(a))
-            elif alt.kind in ("dict", "seq", "text", "json", "handle", "buffer"):
-                out.append(val(Alt("method", ref=attr, parts=(val(alt),), file=f, line=line)))
+            elif alt.kind == "const" and isinstance(alt.value, str) and attr in _PATH_ATTRIBUTES:
+                out.append(combine(_PATH_ATTRIBUTES[attr], [val(alt)], f, line))
+            elif alt.kind == "data" and attr in _PATH_ATTRIBUTES:
+                out.append(val(alt))
             else:
                 out.append(val(Alt("method", ref=attr, parts=(val(alt),), file=f, line=line)))
         return join(*out)
@@ -838,6 +856,9 @@ class Interpreter:
         short = name.removeprefix("builtins.")
         everything = args + list(kwargs.values())
         if short in _UNFOLLOWABLE or name in _UNFOLLOWABLE:
+            note = f"{f} line {line}: {short}() runs code the analysis cannot follow"
+            if note not in self.notes:
+                self.notes.append(note)
             return source("unknown", f"{short}() on line {line} cannot be followed", f, line)
         if short == "getattr":
             attr = _single_const(args[1]) if len(args) > 1 else None
@@ -901,6 +922,8 @@ class Interpreter:
             return val(Alt("buffer", ref="memory", file=f, line=line))
         if name in _PATH_BUILDERS:
             return self._path_join(everything, f, line)
+        if name in _PATH_FUNCTIONS:
+            return combine(_PATH_FUNCTIONS[name], args[:1], f, line)
         if name in ("dict", "builtins.dict"):
             fields = dict(kwargs)
             rest = [combine(None, [a], f, line) for a in args] if args else []
@@ -986,7 +1009,7 @@ class Interpreter:
 
     def _path_join(self, parts: list[Val], f: str, line: int) -> Val:
         def joined(*xs):
-            return str(PurePosixPath(*[str(x) for x in xs]))
+            return posixpath.normpath(str(PurePosixPath(*[str(x) for x in xs])))
         return combine(joined, parts, f, line)
 
     def open_path(self, path: Val, mode: str, f: str, line: int) -> Val:
@@ -1118,14 +1141,25 @@ def _parts(v: Val) -> tuple:
         if alt.kind == "text":
             return alt.parts
         if alt.kind == "const" and isinstance(alt.value, str):
-            return (alt.value,) if not alt.leaves else (v,)
+            return (alt.value,)
     return (v,)
 
 
 def _text(parts: list, f: str, line: int) -> Val:
+    parts = [p if isinstance(p, str) else _const_text(p) for p in parts]
     if all(isinstance(p, str) for p in parts):
         return const("".join(parts), f, line, direct=True)
     return val(Alt("text", parts=tuple(parts), file=f, line=line))
+
+
+def _const_text(v: Val) -> str | Val:
+    """A part of a built string: its text when it is one known constant (so
+    ``"repro" + ".toml"`` is the name it spells), else the value itself."""
+    value = _single_const(v)
+    if isinstance(value, str) or (isinstance(value, (int, float)) and not isinstance(value, bool)
+                                  and not any(a.leaves for a in v)):
+        return str(value)
+    return v
 
 
 def _literal_part(result: Val, source_alt: Alt | None) -> Val:

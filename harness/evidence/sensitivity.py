@@ -2,9 +2,12 @@
 
 A claim with inputs is run a second time, sealed as before, on a copy of the
 bundle whose inputs are perturbed (:mod:`harness.evidence.perturb`, mode
-"scale").  A value that did not change at all gets one more chance on a
-stronger perturbation ("resample", which also flips orderings and
-thresholds); a value that survives both unchanged is ``input-insensitive``.
+"scale").  A value that did not move gets one more chance on a stronger
+perturbation ("resample", which also flips orderings and thresholds); a value
+that survives both is ``input-insensitive``.  "Moved" means by more than the
+claim's own tolerance: a value that changes only in its ninth decimal
+(``8.7 + 1e-9 * sum(xs)``) would pass the comparison whatever the data say,
+so the check could not have failed.
 A run that fails on perturbed inputs counts as sensitive: the script did
 depend on them.  Seeds come from the claim id, so the same bundle is
 perturbed the same way every time, and every attempt is recorded.
@@ -21,7 +24,7 @@ from typing import Any, Callable
 
 from harness.artifact.models import PerturbationAttempt, PerturbedFile, RunRecord
 from harness.bundle.manifest import PythonClaim
-from harness.compare import fmt
+from harness.compare import compare, fmt
 from harness.evidence.perturb import MODES, perturb_bundle
 from harness.plan import ClaimPlan
 
@@ -111,9 +114,18 @@ class Sensitivity:
         out = {}
         for name in expected:
             out[name] = any(a.computed is None or name not in a.computed
-                            or not _same(a.computed[name], self._original.get(name))
-                            for a in useful)
+                            or self._moved(name, a.computed[name]) for a in useful)
         return out
+
+    def _moved(self, name: str, perturbed: Any) -> bool:
+        original = self._original.get(name) if self._original else None
+        if _same(perturbed, original):
+            return False
+        numeric = _is_number(original) or (isinstance(original, list)
+                                           and all(_is_number(x) for x in original))
+        if numeric and (_is_number(perturbed) or isinstance(perturbed, list)):
+            return not compare(name, original, perturbed, self._plan.tolerance).ok
+        return True
 
     def perturbed_values(self, name: str) -> list[Any]:
         return [a.computed.get(name) for a in self._attempts if a.computed is not None]
@@ -143,6 +155,9 @@ class Sensitivity:
                 moved.append(f"{name} (not reported)")
             elif _same(a.computed[name], self._original.get(name)):
                 still.append(f"{name}={fmt(a.computed[name])}")
+            elif not self._moved(name, a.computed[name]):
+                still.append(f"{name}: {fmt(self._original.get(name))} -> "
+                             f"{fmt(a.computed[name])}, within the claim's tolerance")
             else:
                 moved.append(f"{name}: {fmt(self._original.get(name))} -> {fmt(a.computed[name])}")
         parts = []
@@ -151,6 +166,10 @@ class Sensitivity:
         if still:
             parts.append("unchanged: " + "; ".join(still))
         return ", ".join(parts)
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -235,7 +235,7 @@ def _literal(name: str, consts: list[Alt], hidden: Leaf | None, why: str) -> Val
     if hidden is not None and (why != "not from the inputs" or not _leaf_list(consts)):
         return ValueFinding(name, "literal", f"is derived from the literal {fmt(hidden.value)} in "
                             f"{hidden.file} line {hidden.line}, which alone matches the expected "
-                            f"value ({why})", hidden.file, hidden.line)
+                            "value", hidden.file, hidden.line)
     leaves = _leaf_list(consts)
     a = (direct or consts)[0] if consts else None
     return ValueFinding(name, "literal", "is computed from constants only"
