@@ -17,6 +17,9 @@ def junit_xml(artifact: Artifact) -> str:
     for claim in artifact.claims:
         case = ET.SubElement(suite, "testcase", classname=f"repro.{claim.kind}", name=claim.id,
                              time=f"{claim.run.duration_s:.3f}" if claim.run else "0")
+        if claim.flags:
+            props = ET.SubElement(case, "properties")
+            ET.SubElement(props, "property", name="flags", value=",".join(claim.flags))
         tag = {Verdict.FALSIFIED: "failure", Verdict.ERROR: "error",
                Verdict.UNVERIFIED: "skipped"}.get(claim.verdict)
         if tag:

@@ -97,18 +97,31 @@ class _Numbers:
 
     def __init__(self, rng: random.Random, mode: str, tokens: Sequence[str]) -> None:
         self.rng, self.mode, self.count = rng, mode, 0
+        self._group_factors: dict[object, float] = {}
         values = [Decimal(t) for t in tokens] or [Decimal(0)]
         lo, hi = min(values), max(values)
         if lo == hi:
             lo, hi = lo - abs(lo) - 1, hi + abs(hi) + 1
         self.lo, self.hi = lo, hi
 
-    def _draw(self, m: re.Match[str], value: Decimal, unit: Decimal) -> Decimal:
+    def _factor(self) -> float:
+        r = self.rng
+        return r.uniform(0.55, 0.85) if r.random() < 0.5 else r.uniform(1.2, 1.6)
+
+    def _draw(self, m: re.Match[str], value: Decimal, unit: Decimal, group: object) -> Decimal:
         if self.mode == "scale":
             if not value:                                    # 0 * k is 0: pick a small value
                 return unit * self.rng.randint(1, 5) * (-1 if m.group(1) == "-" else 1)
-            r = self.rng
-            factor = r.uniform(0.55, 0.85) if r.random() < 0.5 else r.uniform(1.2, 1.6)
+            if group is None:
+                factor = self._factor()
+            else:
+                # One factor per column (or JSON key), with a little noise per value:
+                # independent factors average out in a mean or a sum (their mean is
+                # ~1.05), a common one moves it by 15% or more; the noise still
+                # changes ratios and orderings within the column.
+                if group not in self._group_factors:
+                    self._group_factors[group] = self._factor()
+                factor = self._group_factors[group] * self.rng.uniform(0.9, 1.1)
             return value * Decimal(repr(factor))
         if m.group(3) is None and not m.group(4):           # an integer stays an integer
             a = int(self.lo.to_integral_value(ROUND_CEILING))
@@ -116,8 +129,9 @@ class _Numbers:
             return Decimal(self.rng.randint(min(a, b), max(a, b)))
         return Decimal(repr(self.rng.uniform(float(self.lo), float(self.hi))))
 
-    def __call__(self, token: str) -> str:
-        """The replacement for one number token; it always differs as printed."""
+    def __call__(self, token: str, group: object = None) -> str:
+        """The replacement for one number token; it always differs as printed.  Numbers of
+        one `group` (a column) share their scale factor."""
         m = _SHAPE.fullmatch(token)
         assert m is not None, token
         with localcontext() as ctx:
@@ -125,7 +139,7 @@ class _Numbers:
             value = Decimal(token)
             unit = _unit(m, value)
             for _ in range(1 if self.mode == "scale" else 5):
-                new = self._draw(m, value, unit)
+                new = self._draw(m, value, unit, group)
                 out = _render(m, new)
                 if Decimal(out) != value:
                     break
@@ -171,12 +185,12 @@ def _perturb_table(text: str, rng: random.Random, mode: str, delimiter: str, kin
     body = rows[len(header):]
     numbers = _Numbers(rng, mode, [m.group(2) for row in body for c in row if (m := _CELL.fullmatch(c))])
 
-    def cell(text: str) -> str:
+    def cell(text: str, column: int) -> str:
         m = _CELL.fullmatch(text)
-        return m.group(1) + numbers(m.group(2)) + m.group(3) if m else text
+        return m.group(1) + numbers(m.group(2), column) + m.group(3) if m else text
 
     kept = sum(1 for row in body for c in row if c.strip() and not _CELL.fullmatch(c))
-    new_rows = [[cell(c) for c in row] for row in body]
+    new_rows = [[cell(c, i) for i, c in enumerate(row)] for row in body]
     data, moved = _shuffled(rng, [r for r in new_rows if r])
     terminator = "\r\n" if "\r\n" in text else "\n"
     lines = [line for line in text.splitlines() if line]
@@ -216,15 +230,16 @@ class _JsonRewriter:
         for child in node.values() if isinstance(node, dict) else node if isinstance(node, list) else ():
             self._collect(child, tokens)
 
-    def walk(self, node: object) -> object:
+    def walk(self, node: object, key: str | None = None) -> object:
+        """`key`: the dict key the node is under; the numbers of one key are one column."""
         if (token := self._token(node)) is not None:
-            new = self.numbers(token)
+            new = self.numbers(token, key)
             return int(new) if isinstance(node, int) else float(new)
         if isinstance(node, dict):
-            return {key: self.walk(value) for key, value in node.items()}
+            return {k: self.walk(value, k) for k, value in node.items()}
         if not isinstance(node, list):
             return node
-        items = [self.walk(child) for child in node]
+        items = [self.walk(child, key) for child in node]
         if len(items) >= 2 and any(all(isinstance(x, t) for x in items) for t in (dict, list)):
             items, moved = _shuffled(self.rng, items)
             self.lists_shuffled += moved

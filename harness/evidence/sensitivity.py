@@ -145,10 +145,11 @@ class Sensitivity:
     def _outcome(self, a: _Attempt) -> str:
         if not a.perturbed:
             return f"{a.problem}; this attempt decides nothing"
+        if self._original is None:
+            return ("ran beside the first run, which gave no result: nothing to compare with, "
+                    "this attempt decides nothing")
         if a.computed is None:
             return f"the script failed on perturbed inputs ({a.problem}): counts as sensitive"
-        if self._original is None:
-            return "no first result to compare with"
         moved, still = [], []
         for name in self._plan.claim.expected:
             if name not in a.computed:

@@ -160,9 +160,12 @@ class NsjailBackend:
         mounts += [MountPt(src=str(host), dst=inside, is_bind=True, rw=False)
                    for host, inside in request.ro_mounts]
         # Files a script has no business reading (the manifest, with the expected values)
-        # are covered by /dev/null: they exist, and read as empty.
-        mounts += [MountPt(src="/dev/null", dst=path, is_bind=True, rw=False)
-                   for path in request.masked]
+        # are covered by an empty regular file, read-only: they exist and read as empty.
+        if request.masked:
+            empty = out.parent / "empty"
+            empty.touch(mode=0o444)
+            mounts += [MountPt(src=str(empty), dst=path, is_bind=True, rw=False)
+                       for path in request.masked]
         memory = limits.memory_mb * 1024 * 1024
         return NsJailConfig(
             mode=Mode.ONCE, hostname="repro", cwd=BUNDLE_MOUNT,
