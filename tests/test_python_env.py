@@ -127,12 +127,13 @@ def test_bundle_uses_its_requirements_read_only(tmp_path, wheelhouse, monkeypatc
         'schema = "repro-bundle/1"\n'
         '[defaults]\npython = { requirements = "requirements.txt" }\n'
         '[[claim]]\nid = "toy"\ntext = "the toy package answers 42"\nkind = "python"\n'
-        'script = "run.py"\nexpected = { value = 42 }\n')
+        'script = "run.py"\ninputs = ["n.txt"]\nexpected = { value = 42 }\n')
+    (bundle / "n.txt").write_text("1\n")
     (bundle / "run.py").write_text(
         "import json, os, reprotoy\n"
         "try:\n    open(os.path.dirname(reprotoy.__file__) + '/x', 'w'); w = True\n"
         "except OSError:\n    w = False\n"
-        "json.dump({'value': reprotoy.VALUE, 'env_writable': w},"
+        "json.dump({'value': reprotoy.VALUE * int(open('n.txt').read()), 'env_writable': w},"
         " open(os.environ['REPRO_OUT'] + '/result.json', 'w'))\n")
     monkeypatch.setenv("REPRO_CACHE", str(shared_cache))
     out = tmp_path / "out"

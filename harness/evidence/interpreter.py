@@ -34,6 +34,8 @@ import operator
 import posixpath
 import statistics
 import string
+import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -41,6 +43,7 @@ from harness.evidence.values import (EMPTY, NOVALUE, Alt, Val, combine, const, c
                                      dict_alt, flatten, join, seq_alt, source, val, with_kind)
 
 MAX_ITERATIONS = 40
+TIME_BUDGET_S = 10.0          # a script built to make the analysis slow is left undecided
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 BUNDLE_MOUNT = "/bundle"
 RESULT_NAME = "result.json"
@@ -82,8 +85,13 @@ _PATH_ATTRIBUTES = {"parent": lambda p: str(PurePosixPath(p).parent),
                     "name": lambda p: PurePosixPath(p).name,
                     "stem": lambda p: PurePosixPath(p).stem,
                     "suffix": lambda p: PurePosixPath(p).suffix}
+_READER_PREFIXES = ("read", "load", "genfromtxt", "fromfile", "open")
 _PASS_THROUGH = {"json.load", "tomllib.load", "tomllib.loads", "csv.reader", "csv.DictReader",
                  "toml.load", "toml.loads"}
+
+
+class AnalysisTimeout(Exception):
+    """The analysis ran out of its time budget; what it found so far is not used."""
 
 
 @dataclass
@@ -155,6 +163,8 @@ class Interpreter:
         self.changed = False
         self.converged = False
         self.final = False
+        self._steps = 0
+        self._deadline = time.monotonic() + TIME_BUDGET_S
         self._pending: list[str] = []
         self._comp_scopes: dict[tuple, Scope] = {}
 
@@ -174,6 +184,8 @@ class Interpreter:
 
     def _settle(self) -> bool:
         for _ in range(MAX_ITERATIONS):
+            if time.monotonic() > self._deadline:
+                raise AnalysisTimeout(f"the analysis took longer than {TIME_BUDGET_S:g} s")
             self.changed = False
             self.sinks = {}
             for module in list(self.modules.values()):
@@ -190,6 +202,11 @@ class Interpreter:
         if rel in self.modules:
             return self.modules[rel]
         path = self.root / rel
+        # Only the bundle's own files are read: a name the script spells ("/etc/x.py",
+        # "../../x.py") must not make the analysis (which runs on the host) read elsewhere.
+        if not _inside(path, self.root):
+            self.notes.append(f"{rel} is outside the bundle; not analysed")
+            return None
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -276,6 +293,9 @@ class Interpreter:
         return join(control, test)
 
     def _stmt(self, s: ast.stmt, scope: Scope, control: Val, func: FuncInfo | None) -> None:
+        self._steps += 1
+        if not self._steps % 256 and time.monotonic() > self._deadline:
+            raise AnalysisTimeout(f"the analysis took longer than {TIME_BUDGET_S:g} s")
         f = scope.module.path
         if isinstance(s, ast.Assign):
             v = self._under(self.ev(s.value, scope), control)
@@ -482,8 +502,7 @@ class Interpreter:
                 scope.assign(name, source("unknown", f"'from {'.' * s.level}{modname} import "
                                           f"{alias.name}' is not a file of the bundle", f, s.lineno))
             else:
-                scope.assign(name, val(Alt("ref", ref=f"{modname}.{alias.name}", file=f,
-                                           line=s.lineno)))
+                scope.assign(name, _ref(f"{modname}.{alias.name}", f, s.lineno))
 
     def _load_later(self, rel: str) -> ModuleInfo | None:
         if rel in self.modules:
@@ -497,7 +516,7 @@ class Interpreter:
         if local:
             self._load_later(local)
             return val(Alt("module", ref=local, file=f, line=line))
-        return val(Alt("ref", ref=name, file=f, line=line))
+        return _ref(name, f, line)
 
     # -- expressions ---------------------------------------------------------------
 
@@ -521,7 +540,7 @@ class Interpreter:
         if found is not None:
             return found
         if e.id in _PURE_BUILTINS or hasattr(builtins, e.id):
-            return val(Alt("ref", ref=e.id, file=f, line=line))
+            return _ref(e.id, f, line)
         if not self.final:
             return EMPTY     # may be bound later (a module still to load, a later pass)
         return source("unknown", f"the name '{e.id}' is never assigned in the analysed code",
@@ -768,11 +787,11 @@ class Interpreter:
             return val(Alt("buffer", ref="stdout", file=f, line=line))
         module, _, name = qual.rpartition(".")
         if module in ("math", "sys", "string") and not name.startswith("_"):
-            obj = getattr({"math": math, "sys": __import__("sys"), "string": string}[module],
+            obj = getattr({"math": math, "sys": sys, "string": string}[module],
                           name, None)
             if isinstance(obj, (int, float, str)) and not isinstance(obj, bool):
                 return const(obj, f, line)
-        return val(Alt("ref", ref=qual, file=f, line=line))
+        return _ref(qual, f, line)
 
     # -- calls ------------------------------------------------------------------------
 
@@ -932,6 +951,15 @@ class Interpreter:
                     if alt.kind == "dict":
                         fields.update({k: join(fields.get(k, EMPTY), v) for k, v in alt.fields})
             return val(dict_alt(fields, join(*rest) if rest else None, f, line))
+        last = name.rpartition(".")[2]
+        if _external(name) and args and last.startswith(_READER_PREFIXES):
+            # numpy.loadtxt, pandas.read_csv, ...: reading the file named by the first argument
+            read = self.read_path(args[0], f, line)
+            return join(read, combine(None, args[1:], f, line)) if args[1:] else read
+        if _external(name) and not any(a.kind != "const" for v in everything for a in flatten(v)):
+            # code from outside the bundle (an installed package) called on constants:
+            # whatever it returns, the analysis cannot see where it comes from
+            return source("unknown", f"{name}() is code outside the bundle", f, line)
         fn = self._pure_function(short) if not kwargs else None
         result = combine(fn, everything, f, line)
         if len(everything) == 1 and short in ("float", "int", "str", "round", "abs", "Decimal",
@@ -1068,7 +1096,7 @@ class Interpreter:
                 for c in candidates:
                     if isinstance(c, str) and c.endswith(".py"):
                         rel = _bundle_relative(c)
-                        if (self.root / rel).is_file():
+                        if _inside(self.root / rel, self.root) and (self.root / rel).is_file():
                             self._load_later(rel)
                             found = found or rel
             for alt in v:
@@ -1117,6 +1145,17 @@ class Interpreter:
 
 
 # -- helpers on values ---------------------------------------------------------------------
+
+def _external(name: str) -> bool:
+    """A name from outside the bundle and the standard library (an installed package)."""
+    top = name.split(".")[0]
+    return not (top in sys.stdlib_module_names or hasattr(builtins, top) or top == "builtins")
+
+
+def _ref(name: str, f: str, line: int) -> Val:
+    return val(Alt("ref", ref=name, file=f, line=line,
+                   detail="external" if _external(name) else ""))
+
 
 def _single_const(v: Val):
     """The constant value of `v` if it has exactly one known constant alternative."""
@@ -1181,6 +1220,13 @@ def _path_value(path: Val) -> str | None:
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
     return value if isinstance(value, str) else None
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):
+        return False
 
 
 def _bundle_relative(name: str) -> str:

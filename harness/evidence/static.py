@@ -32,7 +32,7 @@ from typing import Any, Literal, Mapping, Sequence
 
 from harness.bundle.manifest import Tolerance
 from harness.compare import compare, fmt
-from harness.evidence.interpreter import Interpreter
+from harness.evidence.interpreter import AnalysisTimeout, Interpreter
 from harness.evidence.values import NOVALUE, Alt, Leaf, Val, const, flatten, join
 
 Origin = Literal["computed", "formula", "literal", "reads-manifest", "undeclared-input",
@@ -67,9 +67,12 @@ def analyze_script(bundle_root: Path, script: str, expected: Mapping[str, Any],
     interp = Interpreter(bundle_root, script)
     try:
         interp.run()
-    except RecursionError:
-        interp.notes.append("the script is nested too deeply to analyse")
-        interp.sinks = {}
+    except (RecursionError, AnalysisTimeout) as exc:
+        why = (str(exc) if isinstance(exc, AnalysisTimeout)
+               else "the script is nested too deeply to analyse")
+        return StaticReport(values={name: ValueFinding(name, "undecided", f"could not be traced: "
+                                                       f"{why}") for name in expected},
+                            notes=[why])
     reported = _reported(interp)
     values = {}
     for name, exp in expected.items():

@@ -167,7 +167,10 @@ def flatten(v: Val, depth: int = 0) -> Val:
         else:
             for inner in inner_vals(alt):
                 out |= flatten(inner, depth + 1)
-            if alt.kind in ("func", "cls", "module", "ref", "handle", "buffer", "instance"):
+            if alt.kind == "ref" and alt.detail == "external":
+                out.add(Alt("unknown", detail=f"{alt.ref} comes from outside the bundle",
+                            file=alt.file, line=alt.line))
+            elif alt.kind in ("func", "cls", "module", "ref", "handle", "buffer", "instance"):
                 out.add(Alt("const", file=alt.file, line=alt.line))
     return frozenset(out)
 
