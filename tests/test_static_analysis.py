@@ -143,3 +143,41 @@ def test_an_initial_zero_is_not_the_expected_zero(tmp_path):
     finding = analyze_script(bundle, "main.py", {"errors": 0}, ["data/x.csv"],
                              Tolerance(abs=0)).values["errors"]
     assert finding.origin == "computed"
+
+
+def test_dataclass_and_namedtuple_fields_carry_their_data(tmp_path):
+    """Honest scripts keep rows in dataclasses; a field the analysis cannot see is never a
+    constant (that would be a false `literal`)."""
+    bundle = _bundle(tmp_path / "b", """\
+        import csv, json, os
+        from dataclasses import dataclass
+        from typing import NamedTuple
+
+        @dataclass
+        class Row:
+            task: str
+            base: float
+            inter: float
+
+        class Summary(NamedTuple):
+            gain: float
+
+        rows = [Row(r["task"], float(r["base"]), inter=float(r["inter"]))
+                for r in csv.DictReader(open("data/x.csv"))]
+        summary = Summary(sum(r.inter - r.base for r in rows) / len(rows))
+        gain = summary.gain
+        """ + WRITE)
+    finding = analyze_script(bundle, "main.py", {"gain": 8.7}, ["data/x.csv"], TOL).values["gain"]
+    assert finding.origin == "computed" and "reads data/x.csv" in finding.detail
+
+
+def test_an_attribute_never_assigned_is_undecided_not_a_constant(tmp_path):
+    bundle = _bundle(tmp_path / "b", """\
+        import csv, json, os
+        class Table:
+            pass
+        t = Table()
+        gain = t.mean * 2
+        """ + WRITE)
+    finding = analyze_script(bundle, "main.py", {"gain": 8.7}, ["data/x.csv"], TOL).values["gain"]
+    assert finding.origin == "undecided"

@@ -111,6 +111,14 @@ class ClassInfo:
     key: tuple
     name: str
     attrs: dict[str, Val] = field(default_factory=dict)
+    fields: list[str] = field(default_factory=list)    # annotated names (dataclass, NamedTuple)
+
+    def add(self, name: str, value: Val, analyzer: "Interpreter") -> None:
+        old = self.attrs.get(name, EMPTY)
+        new = join(old, value)
+        if new != old:
+            self.attrs[name] = new
+            analyzer.changed = True
 
 
 @dataclass
@@ -265,6 +273,7 @@ class Interpreter:
             self._return(func, self.ev(body, func.scope), EMPTY)
         else:
             self._exec(body, func.scope, EMPTY, func)
+            self._return(func, const(None), EMPTY)      # falling off the end returns None
 
     def _return(self, func: FuncInfo, value: Val, control: Val) -> None:
         value = self._under(value, control)
@@ -431,12 +440,7 @@ class Interpreter:
             owner = self.ev(t.value, scope)
             for alt in owner:
                 if alt.kind == "instance":
-                    cls = self.classes[alt.ref]
-                    old = cls.attrs.get(t.attr, EMPTY)
-                    new = join(old, v)
-                    if new != old:
-                        cls.attrs[t.attr] = new
-                        self.changed = True
+                    self.classes[alt.ref].add(t.attr, v, self)
                 elif alt.kind == "ref" and alt.ref == "sys" and t.attr == "stdout":
                     self._redirect_stdout(v, f, t.lineno)
         elif isinstance(t, ast.Starred):
@@ -461,13 +465,12 @@ class Interpreter:
                 if val(alt) - old:
                     cls.attrs[stmt.name] = join(old, val(alt))
             else:
+                if (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+                        and stmt.target.id not in cls.fields):
+                    cls.fields.append(stmt.target.id)
                 self._stmt(stmt, body_scope, EMPTY, None)
         for name, value in body_scope.vars.items():
-            old = cls.attrs.get(name, EMPTY)
-            new = join(old, value)
-            if new != old:
-                cls.attrs[name] = new
-                self.changed = True
+            cls.add(name, value, self)
         scope.assign(s.name, val(Alt("cls", ref=key, file=scope.module.path, line=s.lineno)))
 
     def _import(self, s: ast.Import | ast.ImportFrom, scope: Scope) -> None:
@@ -866,9 +869,18 @@ class Interpreter:
     def _instantiate(self, alt: Alt, args, kwargs, starred, e, f, line) -> Val:
         cls = self.classes[alt.ref]
         instance = val(Alt("instance", ref=alt.ref, file=f, line=line))
-        for init in cls.attrs.get("__init__", EMPTY):
-            if init.kind == "func":
-                self._bind(self.funcs[init.ref], [instance] + args, kwargs, starred, f, line)
+        inits = [a for a in cls.attrs.get("__init__", EMPTY) if a.kind == "func"]
+        for init in inits:
+            self._bind(self.funcs[init.ref], [instance] + args, kwargs, starred, f, line)
+        if not inits:
+            # a generated __init__ (dataclass, NamedTuple): arguments become the fields
+            spread = self.element_of(join(*starred), f, line) if starred else EMPTY
+            for name, value in zip(cls.fields, args):
+                cls.add(name, value, self)
+            for name, value in kwargs.items():
+                cls.add(name, value, self)
+            for name in cls.fields if spread else ():
+                cls.add(name, spread, self)
         return instance
 
     def _call_ref(self, name: str, args, kwargs, e, scope, f, line) -> Val:

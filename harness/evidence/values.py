@@ -190,7 +190,11 @@ def leaves_of(v: Val) -> frozenset:
 def combine(fn: Callable[..., Any] | None, vals: list[Val], file: str, line: int,
             detail: str = "") -> Val:
     """The value of an operation on `vals`: its provenance is the strongest of its operands'
-    (manifest > unknown > data > const); constants are computed by `fn` when it is given."""
+    (manifest > unknown > data > const); constants are computed by `fn` when it is given.
+    An operand with no value yet (not bound, a missing attribute) gives no value: nothing
+    is known of the result, which must not pass for a constant."""
+    if any(not v for v in vals):
+        return EMPTY
     flats = [flatten(v) or const(NOVALUE, file, line) for v in vals]
     total = 1
     for f in flats:
