@@ -181,3 +181,16 @@ def test_an_attribute_never_assigned_is_undecided_not_a_constant(tmp_path):
         """ + WRITE)
     finding = analyze_script(bundle, "main.py", {"gain": 8.7}, ["data/x.csv"], TOL).values["gain"]
     assert finding.origin == "undecided"
+
+
+def test_constants_that_would_be_huge_are_not_computed(tmp_path):
+    """`10 ** 10 ** 9` or `"x" * 10 ** 10` would hang or exhaust the host: left uncomputed."""
+    bundle = _bundle(tmp_path / "b", """\
+        import json, math, os
+        a = 10 ** 10 ** 9
+        b = 1 << 10 ** 9
+        c = len("x" * 10 ** 10) + len("y".zfill(10 ** 10)) + math.factorial(10 ** 7)
+        gain = 3 * 7 + 0 * (a + b + c)
+        """ + WRITE)
+    finding = analyze_script(bundle, "main.py", {"gain": 21}, [], TOL).values["gain"]
+    assert finding.origin == "formula"

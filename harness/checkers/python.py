@@ -109,7 +109,7 @@ class PythonChecker:
             if problem is not None:
                 return error(problem, run=run)
             sensitivity.set_original(computed)
-            if sensitivity.should_run and sensitivity.needs_another(claim.expected, computed):
+            if sensitivity.should_run and sensitivity.needs_another(claim.expected):
                 sensitivity.attempt(1, claim_dir, run_sealed)
 
         comparisons = [compare(name, value, computed.get(name), plan.tolerance,

@@ -39,7 +39,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from harness.evidence.values import (EMPTY, NOVALUE, Alt, Val, combine, const, const_structure,
+from harness.evidence.values import (EMPTY, NOVALUE, _power, Alt, Val, combine, const, const_structure,
                                      dict_alt, flatten, join, seq_alt, source, val, with_kind)
 
 MAX_ITERATIONS = 40
@@ -50,7 +50,7 @@ RESULT_NAME = "result.json"
 
 _BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
            ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
-           ast.Pow: lambda a, b: a ** b, ast.MatMult: operator.matmul,
+           ast.Pow: _power, ast.MatMult: operator.matmul,
            ast.LShift: operator.lshift, ast.RShift: operator.rshift, ast.BitOr: operator.or_,
            ast.BitXor: operator.xor, ast.BitAnd: operator.and_}
 _UNARY = {ast.UAdd: operator.pos, ast.USub: operator.neg, ast.Not: operator.not_,

@@ -99,9 +99,8 @@ class Sensitivity:
     def set_original(self, computed: dict) -> None:
         self._original = computed
 
-    def needs_another(self, expected: dict, computed: dict) -> bool:
+    def needs_another(self, expected: dict) -> bool:
         """After the first attempt: does some value still have to show that it moves?"""
-        self._original = computed
         return (len(self._attempts) < len(MODES)
                 and any(moved is False for moved in self.changed(expected).values()))
 

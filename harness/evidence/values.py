@@ -247,12 +247,8 @@ def _too_big(x: Any) -> bool:
 
 def safe_eval(fn: Callable[..., Any], args: list[Any]) -> Any:
     """Compute a constant, or NOVALUE if it fails or could be huge (``10 ** 10 ** 9``)."""
-    if any(_too_big(a) for a in args):
+    if any(_too_big(a) for a in args) or _costly(fn, args):
         return NOVALUE
-    if getattr(fn, "__name__", "") == "pow" or fn is _power:
-        base, exp = (args + [None, None])[:2]
-        if is_number(exp) and abs(exp) > 4096:
-            return NOVALUE
     try:
         result = fn(*args)
     except Exception:   # noqa: BLE001 - any failure means "not computed"
@@ -267,6 +263,21 @@ def safe_eval(fn: Callable[..., Any], args: list[Any]) -> Any:
     return NOVALUE if _too_big(result) else result
 
 
+_BIG_RESULTS = {"pow", "_power", "lshift", "factorial", "comb", "perm"}
+
+
+def _costly(fn: Callable[..., Any], args: list[Any]) -> bool:
+    """Would computing this take a long time or a lot of memory?  The analysis runs on the
+    host: ``10 ** 10 ** 9``, ``1 << 10 ** 9``, ``"x" * 10 ** 10`` must not be computed."""
+    ints = [abs(a) for a in args if isinstance(a, int) and not isinstance(a, bool)]
+    if not ints:
+        return False
+    if getattr(fn, "__name__", "") in _BIG_RESULTS and max(ints) > 4096:
+        return True
+    sized = any(isinstance(a, (str, bytes, tuple, list)) for a in args)
+    return sized and max(ints) > 100_000
+
+
 def _take(it, n):
     for i, x in enumerate(it):
         if i >= n:
@@ -274,7 +285,7 @@ def _take(it, n):
         yield x
 
 
-def _power(a, b):
+def _power(a, b):  # noqa: used by the interpreter for **
     return a ** b
 
 
