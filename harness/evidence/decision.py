@@ -17,8 +17,6 @@ INPUT_INSENSITIVE = "input-insensitive"
 ANALYSIS_UNDECIDED = "analysis-undecided"
 PERTURBATION_SKIPPED = "perturbation-skipped"
 BLOCKING = frozenset(VOID_ORIGINS | {INPUT_INSENSITIVE, ANALYSIS_UNDECIDED})
-ALL_FLAGS = ("literal", "reads-manifest", "undeclared-input", INPUT_INSENSITIVE,
-             ANALYSIS_UNDECIDED, PERTURBATION_SKIPPED)
 
 
 @dataclass(frozen=True)

@@ -169,7 +169,6 @@ class Interpreter:
         self.stdout_to_result: list[tuple[str, int]] = []
         self.notes: list[str] = []
         self.changed = False
-        self.converged = False
         self.final = False
         self._steps = 0
         self._deadline = time.monotonic() + TIME_BUDGET_S
@@ -188,7 +187,6 @@ class Interpreter:
                 self.notes.append("the analysis did not settle within its iteration limit; "
                                   "values may be incomplete")
                 return
-        self.converged = True
 
     def _settle(self) -> bool:
         for _ in range(MAX_ITERATIONS):
@@ -590,9 +588,6 @@ class Interpreter:
             else:
                 parts.append(self.ev(p.value, scope))
         return _text(parts, f, line)
-
-    def _ev_FormattedValue(self, e, scope, f, line):
-        return self.ev(e.value, scope)
 
     def _ev_List(self, e, scope, f, line):
         return self._sequence(e.elts, scope, f, line)

@@ -183,10 +183,6 @@ def inner_vals(alt: Alt) -> list[Val]:
     return inner
 
 
-def leaves_of(v: Val) -> frozenset:
-    return frozenset().union(*(a.leaves for a in flatten(v))) if v else frozenset()
-
-
 def combine(fn: Callable[..., Any] | None, vals: list[Val], file: str, line: int,
             detail: str = "") -> Val:
     """The value of an operation on `vals`: its provenance is the strongest of its operands'
@@ -298,11 +294,6 @@ def with_kind(v: Val, kind: str, detail: str, file: str, line: int) -> Val:
         else:
             out.add(alt)
     return frozenset(out)
-
-
-def strongest_kind(v: Val) -> str:
-    flat = flatten(v)
-    return max((a.kind for a in flat), key=RANK.__getitem__, default="const")
 
 
 def dict_alt(fields: dict[str, Val], rest: Val | None, file: str, line: int) -> Alt:
